@@ -1,0 +1,21 @@
+// Package v1alpha1 holds the HealthCheck API: Docker's HEALTHCHECK for pods.
+//
+// +kubebuilder:object:generate=true
+// +groupName=monitoring.dockprobe.dev
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/scheme"
+)
+
+var (
+	// GroupVersion is the API group and version of every kind in this package.
+	GroupVersion = schema.GroupVersion{Group: "monitoring.dockprobe.dev", Version: "v1alpha1"}
+
+	// SchemeBuilder registers the kinds of this package with a runtime.Scheme.
+	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+
+	// AddToScheme adds the kinds of this package to a runtime.Scheme.
+	AddToScheme = SchemeBuilder.AddToScheme
+)
