@@ -86,6 +86,7 @@ var _ = Describe("HealthCheck validation by the API server", func() {
 			out, err := kubectl(ns, "apply", "-f", c.file)
 			Expect(err).To(HaveOccurred(), "%s: kubectl apply succeeded:\n%s", c.file, out)
 			Expect(out).To(ContainSubstring(c.expect), c.file)
+			GinkgoWriter.Printf("%s: %s", c.file, out)
 		}
 	})
 
@@ -93,7 +94,7 @@ var _ = Describe("HealthCheck validation by the API server", func() {
 		for name, spec := range map[string]string{
 			"zero-means-default": `{"test":["CMD","true"],"interval":"0s","timeout":"0","startPeriod":"0s","startInterval":"0s","retries":0}`,
 			"one-millisecond":    `{"test":["CMD","true"],"interval":"1ms","timeout":"1ms","startPeriod":"1ms","startInterval":"1ms"}`,
-			"compose-durations":  `{"test":["CMD-SHELL","exit 0"],"interval":"1m30s","timeout":"500ms","startPeriod":"1h","retries":1}`,
+			"compose-durations":  `{"test":["CMD-SHELL","exit 0"],"interval":"1m30s","timeout":"500ms","startPeriod":"1h","startInterval":"1500µs","retries":1}`,
 			"none":               `{"test":["NONE"]}`,
 			"shell":              `{"test":["CMD-SHELL","exit 0","extra"],"shell":["/bin/bash","-c"]}`,
 		} {
@@ -137,7 +138,7 @@ var _ = Describe("HealthCheck validation by the API server", func() {
 
 		out, err = kubectl("samples", "get", "dockprobe")
 		Expect(err).NotTo(HaveOccurred(), out)
-		Expect(out).To(ContainSubstring("healthcheck.monitoring.dockprobe.dev/cache"))
+		Expect(out).To(ContainSubstring("cache"))
 	})
 
 	It("documents the fields for kubectl explain", func() {
