@@ -151,3 +151,20 @@ var _ = Describe("HealthCheck validation by the API server", func() {
 		Expect(out).To(ContainSubstring("oldest first"))
 	})
 })
+
+var _ = Describe("The kustomize deployment", func() {
+	It("applies to a real API server with kubectl apply -k", func() {
+		out, err := kubectl("dockprobe-system", "apply", "-k", filepath.Join("..", "..", "config", "default"))
+		Expect(err).NotTo(HaveOccurred(), out)
+		for _, want := range []string{
+			"namespace/dockprobe-system",
+			"serviceaccount/dockprobe-controller-manager",
+			"clusterrole.rbac.authorization.k8s.io/dockprobe-manager-role",
+			"clusterrolebinding.rbac.authorization.k8s.io/dockprobe-manager-rolebinding",
+			"role.rbac.authorization.k8s.io/dockprobe-leader-election-role",
+			"deployment.apps/dockprobe-controller-manager",
+		} {
+			Expect(out).To(ContainSubstring(want))
+		}
+	})
+})
