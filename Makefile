@@ -60,6 +60,17 @@ run: manifests generate fmt vet ## Run the operator against the cluster of the c
 	$(KUBECTL) apply -k config/crd
 	go run . $(ARGS)
 
+# demo and bench are built, then run: `go run` exits 1 after any Ctrl-C, even a clean stop.
+.PHONY: demo
+demo: manifests generate ## Run a local control plane, a simulated node whose checks are real processes, the operator and sample HealthChecks, until Ctrl-C. No cluster needed.
+	go build -o $(LOCALBIN)/demo ./hack/demo
+	$(LOCALBIN)/demo $(ARGS)
+
+.PHONY: bench
+bench: manifests generate ## Measure exec and probe throughput, schedule fidelity, API writes, memory and start-up on the local control plane; rewrites BENCHMARKS.md (about 5 minutes).
+	go build -o $(LOCALBIN)/bench ./hack/bench
+	$(LOCALBIN)/bench $(ARGS)
+
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
 	$(CONTAINER_TOOL) build -t $(IMG) .
