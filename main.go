@@ -18,13 +18,14 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr, leaderElectionNamespace string
+		metricsAddr, probeAddr, pprofAddr, leaderElectionNamespace string
 		leaderElect                                     bool
 		opts                                            controllers.Options
 	)
 	// --kubeconfig is registered by controller-runtime's config package (ctrl.GetConfig).
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to (e.g. :8080); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to; 0 disables them.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address Go's pprof endpoints (/debug/pprof/) bind to; empty disables them.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader through a Lease, so that only one replica probes and writes status.")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the operator's own namespace when in a cluster).")
 	flag.IntVar(&opts.MaxConcurrentProbes, "max-concurrent-probes", controllers.DefaultMaxConcurrentProbes, "Most probe execs in flight at once, across every HealthCheck.")
@@ -51,6 +52,7 @@ func main() {
 	mgr, err := controllers.NewManager(cfg, ctrl.Options{
 		Metrics:                       metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress:        probeAddr,
+		PprofBindAddress:              pprofAddr,
 		LeaderElection:                leaderElect,
 		LeaderElectionID:              controllers.LeaderElectionID,
 		LeaderElectionNamespace:       leaderElectionNamespace,
