@@ -19,8 +19,8 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr, pprofAddr, leaderElectionNamespace string
-		leaderElect                                     bool
-		opts                                            controllers.Options
+		leaderElect                                                bool
+		opts                                                       controllers.Options
 	)
 	// --kubeconfig is registered by controller-runtime's config package (ctrl.GetConfig).
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to (e.g. :8080); 0 disables it.")
