@@ -3,17 +3,16 @@
 package envtestenv
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/dockprobe/dockprobe/internal/devcluster"
 )
 
 // Start starts a control plane with the CRDs in crdPaths installed (a missing path is an
@@ -59,21 +58,11 @@ func ModuleRoot() (string, error) {
 	}
 }
 
+// assetsDir finds the binaries as `make demo` does, so tests and the demo agree.
 func assetsDir() (string, error) {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, nil
-	}
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	var stdout bytes.Buffer
-	cmd := exec.Command("bash", filepath.Join(root, "hack", "envtest-assets.sh"))
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, &stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("KUBEBUILDER_ASSETS is unset and hack/envtest-assets.sh failed: %w", err)
-	}
-	// The script prints the directory last; anything before it is a tool being chatty.
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	return strings.TrimSpace(lines[len(lines)-1]), nil
+	return devcluster.FindAssets(root, os.Stderr)
 }
