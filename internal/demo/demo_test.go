@@ -38,7 +38,7 @@ func TestDemo(t *testing.T) {
 		t.Skip("starts a control plane")
 	}
 	if _, err := devcluster.FindAssets(repoRoot(t), os.Stderr); err != nil {
-		t.Skipf("no kube-apiserver and etcd: %v", err)
+		t.Fatalf("no kube-apiserver and etcd: %v", err)
 	}
 	// The manager's own logger is the test's; this is for what logs through
 	// controller-runtime's global one (its caches), which would otherwise complain.
@@ -112,9 +112,16 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("the kubeconfig works with kubectl", func(t *testing.T) {
-		kubectl, err := exec.LookPath("kubectl")
+		// hack/envtest-assets.sh puts a kubectl beside the control plane's binaries.
+		assets, err := devcluster.FindAssets(repoRoot(t), os.Stderr)
 		if err != nil {
-			t.Skip("no kubectl on PATH")
+			t.Fatal(err)
+		}
+		kubectl := filepath.Join(assets, "kubectl")
+		if _, err := os.Stat(kubectl); err != nil {
+			if kubectl, err = exec.LookPath("kubectl"); err != nil {
+				t.Fatalf("no kubectl beside %s nor on PATH", assets)
+			}
 		}
 		out, err := exec.Command(kubectl, "--kubeconfig", env.Kubeconfig(), "get", "healthchecks").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "flappy") {
