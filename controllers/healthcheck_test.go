@@ -472,6 +472,20 @@ var _ = Describe("HealthCheck controller", func() {
 			up := targetOf(hc, "up")
 			g.Expect(lastLog(up).Start.Time).To(BeTemporally(">", stoppedAt))
 		}).WithTimeout(eventually).WithPolling(poll).Should(Succeed())
+		// The first status the new operator wrote still holds results from before the
+		// restart: the log was kept, not started afresh.
+		// The recorder's watch may lag behind the Get above: wait until it has seen the
+		// new operator's first write too.
+		var first *v1alpha1.HealthCheckStatus
+		Eventually(func() *v1alpha1.HealthCheckStatus {
+			for _, st := range rec.seen() {
+				if up := targetOf(&v1alpha1.HealthCheck{Status: st}, "up"); up != nil && lastLog(up).Start.After(stoppedAt) {
+					first = &st
+					return first
+				}
+			}
+			return nil
+		}).WithTimeout(eventually).WithPolling(poll).ShouldNot(BeNil())
 		for _, st := range rec.seen() {
 			Expect(st.Status).To(Equal(v1alpha1.OverallUnhealthy), "overall status flapped: %+v", st)
 			for _, t := range st.Targets {
@@ -481,16 +495,6 @@ var _ = Describe("HealthCheck controller", func() {
 				}
 			}
 		}
-		// The first status the new operator wrote still holds results from before the
-		// restart: the log was kept, not started afresh.
-		var first *v1alpha1.HealthCheckStatus
-		for _, st := range rec.seen() {
-			if up := targetOf(&v1alpha1.HealthCheck{Status: st}, "up"); up != nil && lastLog(up).Start.After(stoppedAt) {
-				first = &st
-				break
-			}
-		}
-		Expect(first).NotTo(BeNil())
 		up := targetOf(&v1alpha1.HealthCheck{Status: *first}, "up")
 		Expect(up.Log[0].Start.Time).To(BeTemporally("<", stoppedAt), "log before the restart %v was lost: %v", logBefore, up.Log)
 	})
